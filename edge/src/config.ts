@@ -23,15 +23,23 @@ const Uplink = z
     url: z.string().regex(/^(mqtts?|tcp|ssl|wss?):\/\//, "must be an mqtt://, mqtts://, tcp://, ws:// or wss:// URL"),
     username: z.string().optional(),
     password: z.string().optional(),
-    batchSize: z.number().int().min(1).max(MAX_BATCH_EVENTS).default(200),
+    /**
+     * Events per uplink batch. 100 rather than more: a batch's outbox work (read, mark sent, delete on ack) is
+     * one synchronous block on the door's thread, and the server merges batches of all edges into its own
+     * InfluxDB writes anyway (server ingest maxWriteEvents); see BENCHMARKS.md "Edge on real ptys".
+     */
+    batchSize: z.number().int().min(1).max(MAX_BATCH_EVENTS).default(100),
     resendAfterMs: ms(100, 600_000).default(10_000),
     heartbeatS: z.number().int().min(1).max(3600).default(30),
     window: z.number().int().min(1).max(64).default(4),
     keepaliveS: z.number().int().min(1).max(600).default(15),
     /** After connecting with an unsynced clock, hold this boot's events back this long for the time reply (their times are then corrected). */
     timeSyncWaitMs: ms(0, 60_000).default(5000),
-    /** Share of the event loop a backlog replay may take, so taps keep their latency (uplink.ts replayShare). */
-    replayShare: z.number().min(0.05).max(1).default(0.5),
+    /**
+     * Share of the event loop a backlog replay may take, so taps keep their latency (uplink.ts replayShare).
+     * 0.25 measured: tap p50 0.5 ms (2.9 ms at 0.5) while still replaying ~18,000 events/s.
+     */
+    replayShare: z.number().min(0.05).max(1).default(0.25),
   })
   .strict();
 

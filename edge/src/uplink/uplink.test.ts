@@ -154,4 +154,31 @@ describe("uplink against an aedes central broker", () => {
     ackMode = "ack"; // the fake server's own acks carry no outboxId (an older server): accepted
     await until(() => outbox.depth() === 0, "drained by acks without an outbox id");
   });
+
+  it("a replay takes at most replayShare of the loop: after c ms of batch work the next batch waits ≥ c × (1 − share) / share", async () => {
+    // Make each batch read cost ~3 ms (the real cost at a 1 M-row backlog is a few ms of synchronous SQLite).
+    const calls: { start: number; end: number }[] = [];
+    const real = outbox;
+    const slow: Outbox = Object.assign(Object.create(real) as Outbox, {
+      nextBatchRaw: (...a: Parameters<Outbox["nextBatchRaw"]>) => {
+        const start = performance.now();
+        const r = real.nextBatchRaw(...a);
+        while (performance.now() - start < 3);
+        calls.push({ start, end: performance.now() });
+        return r;
+      },
+    });
+    appendN(200); // > batchSize × window: a replay
+    uplink = createUplink({ url: broker.url, centerId: C, bootId: "boot-test", outbox: slow, clock, logger: silentLogger, batchSize: 7, resendAfterMs: 10_000, window: 2, reconnectPeriodMs: 100, replayShare: 0.25 });
+    uplink.start();
+    await until(() => real.depth() === 0, "drained", 20_000);
+    expect(calls.length).toBeGreaterThan(12);
+    // The first 10 reads are all inside the replay (200 events, 7 per batch). Timers fire no earlier than
+    // asked (1 ms slack for libuv's cached loop time), so this lower bound holds however loaded the box is.
+    for (let k = 0; k < 10; k++) {
+      const a = calls[k]!;
+      const b = calls[k + 1]!;
+      expect(b.start - a.end, `gap after read ${k}`).toBeGreaterThanOrEqual(3 * (a.end - a.start) - 1);
+    }
+  });
 });
