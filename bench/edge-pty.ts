@@ -12,7 +12,7 @@
  *  3. Edge RSS and CPU at a 100-seat center's normal load (a fresh edge process; seat sensors, taps,
  *     a polled Megatec Q1 UPS, heartbeats), from /proc/<pid>. Goal ≤ 120 MB and ≤ 5 % of one core.
  *
- *   node --import tsx bench/edge-pty.ts [--taps 5000] [--backlog 600000] [--load-s 120] [--no-write]
+ *   node --import tsx bench/edge-pty.ts [--taps 5000] [--backlog 1500000] [--load-s 120] [--no-write]
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -37,7 +37,7 @@ const { values: args } = parseArgs({
   options: {
     taps: { type: "string", default: "5000" },
     "idle-taps": { type: "string", default: "1000" },
-    backlog: { type: "string", default: "600000" },
+    backlog: { type: "string", default: "1500000" },
     "load-s": { type: "string", default: "120" },
     seats: { type: "string", default: "100" },
     "no-write": { type: "boolean", default: false },
