@@ -122,7 +122,7 @@ function edgeYaml(heartbeatS: number): string {
   return JSON.stringify({
     center: C,
     dataDir: "./data",
-    uplink: { url: `mqtt://127.0.0.1:${central.value}`, heartbeatS, batchSize: Number(process.env.HAZRI_BENCH_BATCH ?? 100), window: 4, replayShare: Number(process.env.HAZRI_BENCH_SHARE ?? 0.25) },
+    uplink: { url: `mqtt://127.0.0.1:${central.value}`, heartbeatS, batchSize: Number(process.env.HAZRI_BENCH_BATCH ?? 100), window: 4, replayShare: Number(process.env.HAZRI_BENCH_SHARE ?? 0.15) },
     lan: { host: "127.0.0.1", port: lanPort },
     members: "./members.yaml",
     doors: [{ id: "main", relay: { path: sim.devices.relays.main!.hostPath, channel: 1 }, unlockMs: 3000 }],

@@ -37,9 +37,10 @@ const Uplink = z
     timeSyncWaitMs: ms(0, 60_000).default(5000),
     /**
      * Share of the event loop a backlog replay may take, so taps keep their latency (uplink.ts replayShare).
-     * 0.25 measured: tap p50 0.5 ms (2.9 ms at 0.5) while still replaying ~18,000 events/s.
+     * 0.15 measured over 5,000 taps during a 1.4 M-event replay: tap p99 2.3 × the bare pty round trip, the
+     * replay still ~7,600 events/s (0.25: 3.3 ×, ~17,000/s; 0.5: p50 2.9 ms instead of 0.3). BENCHMARKS.md.
      */
-    replayShare: z.number().min(0.05).max(1).default(0.25),
+    replayShare: z.number().min(0.05).max(1).default(0.15),
   })
   .strict();
 

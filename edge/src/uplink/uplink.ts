@@ -52,7 +52,7 @@ export interface UplinkOptions {
   resendAfterMs: number;
   window?: number;
   /**
-   * Share of the event loop a backlog replay may take (0.05 ≤ share ≤ 1, default 0.25). The outbox work of a
+   * Share of the event loop a backlog replay may take (0.05 ≤ share ≤ 1, default 0.15). The outbox work of a
    * replay (read a batch, mark it sent, delete acked rows: synchronous SQLite) shares the thread with the
    * door path, and every hop of a tap (pty readable → read → decide → relay write) waits for the task in
    * progress; back to back, a replay made taps wait ~20 ms at p50. After each unit of replay work of c ms
@@ -129,7 +129,7 @@ export function createUplink(o: UplinkOptions): Uplink {
   let resendTimer: NodeJS.Timeout | null = null;
   let pumping = false;
   let stopped = false;
-  const share = Math.min(1, Math.max(0.05, o.replayShare ?? 0.25));
+  const share = Math.min(1, Math.max(0.05, o.replayShare ?? 0.15));
   /** Mono ms before which the next replay batch may not start (see replayShare). */
   let nextPumpAt = 0;
   const spent = (startMono: number) => {
