@@ -1,4 +1,4 @@
-import { realpath } from "node:fs/promises";
+import { realpath, stat } from "node:fs/promises";
 import { SerialPort } from "serialport";
 import type { Logger } from "../../../protocol/clock.ts";
 import type { Frame, Framer } from "../devices/frame.ts";
@@ -98,6 +98,28 @@ export async function openSerialDevice(opts: SerialDeviceOptions): Promise<Seria
   const lossMs = opts.liveness ? opts.liveness.expectedIntervalMs * (opts.liveness.factor ?? 3) : 0;
   let watchdog: NodeJS.Timeout | null = null;
   const garbage = createGarbageLog({ logger: log, what: `device ${opts.id}` });
+  /** The path the current port was opened on (a resolved /dev/pts/N or ttyUSBn, or the configured path). */
+  let openedOn: string | null = null;
+  // Device-node presence, checked once a second for real ports (not for an injected binding, whose paths are
+  // virtual). Why: a reader is silent when idle, so it has no liveness window, and the port's own close/error
+  // on unplug is platform-dependent (seen in CI: a killed socat pty pair not reported within 10 s under load).
+  // The node going away is a sure sign: USB unplug removes /dev/ttyUSBn, and Linux removes /dev/pts/N when
+  // its master closes (pty_close → devpts_pty_kill). Then the device is lost: close, and the reopen loop runs.
+  const presence = opts.binding
+    ? null
+    : setInterval(() => {
+        const p = port;
+        const on = openedOn;
+        if (!p || !p.isOpen || on === null || stopped) return;
+        stat(on).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== "ENOENT" || port !== p || stopped) return;
+          log.warn({ path: opts.path, realPath: on }, "device node gone: device lost, reopening");
+          setHealth("down");
+          if (p.isOpen) p.close(() => undefined);
+          else scheduleReopen();
+        });
+      }, 1000);
+  presence?.unref();
 
   const alive = () => {
     if (!lossMs || !port || !port.isOpen) return;
@@ -208,6 +230,7 @@ export async function openSerialDevice(opts: SerialDeviceOptions): Promise<Seria
       ...(opts.binding ? { binding: opts.binding } : {}),
     } as ConstructorParameters<typeof SerialPort>[0]);
     port = p;
+    openedOn = realPath;
     p.on("data", onData);
     p.on("error", (err: Error) => {
       log.warn({ err: err.message }, "serial error");
@@ -272,6 +295,7 @@ export async function openSerialDevice(opts: SerialDeviceOptions): Promise<Seria
     },
     async close() {
       stopped = true;
+      if (presence) clearInterval(presence);
       garbage.close();
       if (timer) clearTimeout(timer);
       timer = null;
