@@ -35,6 +35,7 @@ import { rowToEvent } from "../server/src/live/rebuild.ts";
 import { freePort, makeTempDir, removeDir, seriesRows, spawnManaged, startInfluxd, waitReady, type InfluxInstance } from "../test/harness/index.ts";
 import { connectFakeEdge, parseProm, withDeadline, type FakeEdge } from "../test/server-edge-client.ts";
 import { appendSection, machine } from "./_server-bench.ts";
+import { procSample } from "./_edge-bench.ts";
 
 const HAZRI_BIN = fileURLToPath(new URL("../bin/hazri.mjs", import.meta.url));
 
@@ -48,6 +49,8 @@ const { values: a } = parseArgs({
     batch: { type: "string", default: "200" },
     window: { type: "string", default: "4" },
     "no-write": { type: "boolean", default: false },
+    /** Let the server gzip its write bodies (influx.gzip; off by default, as in production next to InfluxDB). */
+    gzip: { type: "boolean", default: false },
   },
 });
 if (a.driver !== "sim" && a.driver !== "fake") throw new Error(`--driver must be sim or fake, not ${a.driver}`);
@@ -103,9 +106,27 @@ async function exportLines(influx: InfluxInstance, db: string, fromMs: number, t
   return out;
 }
 
+/**
+ * Wait until influxd is quiet (< 5 % of a core over 2 s, at most 120 s): after a large write it compacts
+ * for a while, and a ceiling measured on top of that would be lower than what InfluxDB can take, making the
+ * ratio look better than it is.
+ */
+async function waitQuiet(pid: number): Promise<number> {
+  const t0 = performance.now();
+  let last = procSample(pid).cpuS;
+  while (performance.now() - t0 < 120_000) {
+    await new Promise((r) => setTimeout(r, 2000));
+    const now = procSample(pid).cpuS;
+    if (now - last < 0.1) break;
+    last = now;
+  }
+  return (performance.now() - t0) / 1000;
+}
+
 /** POST `lines` to `db`, LINES_PER_POST per request, `writers` requests in flight. */
 async function ceiling(influx: InfluxInstance, lines: string[], db: string, writers: number): Promise<{ seconds: number; stored: number }> {
   await influx.createDatabase(db);
+  process.stderr.write(`ceiling (${writers} writer${writers > 1 ? "s" : ""}): influxd quiet after ${(await waitQuiet(influx.pid)).toFixed(0)} s\n`);
   const chunks: string[] = [];
   for (let i = 0; i < lines.length; i += LINES_PER_POST) chunks.push(lines.slice(i, i + LINES_PER_POST).join("\n"));
   let next = 0;
@@ -205,6 +226,7 @@ async function driveSim(brokerUrl: string, influx: InfluxInstance): Promise<E2e>
   try {
     process.stderr.write(`${CENTERS} sim edges connected; offering ${CENTERS * RATE} events/s for ${DURATION_S} s (batch ${BATCH}, window ${WINDOW})\n`);
     const t1 = performance.now();
+    const cpu0 = { server: procSample(server.pid).cpuS, influxd: procSample(influx.pid).cpuS, bench: process.cpuUsage() };
     const progress = setInterval(() => {
       const s = fleet.stats();
       process.stderr.write(`  t=${s.elapsedS}s generated ${s.generated} acked ${s.acked} (${s.ackedPerSec}/s) pending ${s.pending}\n`);
@@ -214,10 +236,21 @@ async function driveSim(brokerUrl: string, influx: InfluxInstance): Promise<E2e>
     const final = await fleet.drain(1_800_000);
     clearInterval(progress);
     const seconds = (performance.now() - t1) / 1000;
+    const benchCpu = process.cpuUsage(cpu0.bench);
+    const cores = {
+      server: (procSample(server.pid).cpuS - cpu0.server) / seconds,
+      influxd: (procSample(influx.pid).cpuS - cpu0.influxd) / seconds,
+      edges: (benchCpu.user + benchCpu.system) / 1e6 / seconds,
+    };
+    const coresText = `CPU during the run, in cores: server ${cores.server.toFixed(2)}, influxd ${cores.influxd.toFixed(2)}, the simulated edges ${cores.edges.toFixed(2)}`;
+    process.stderr.write(`${coresText}\n`);
+    // Close the edges before reading back: an edge that reconnects later (its keepalive missed while this
+    // process is busy exporting) records uplink events that were never part of the acked count.
+    await fleet.stop();
     const saturated = offered.pending > CENTERS * BATCH * WINDOW;
     if (!saturated)
       process.stderr.write(`WARNING: the outboxes never filled (pending ${offered.pending} at the end of generation): the rate measures the offer, not the server — raise --rate\n`);
-    process.stderr.write(`fleet: generated ${final.generated}, acked ${final.acked}, re-sent ${final.resent}, ack latency p50 ${final.ackLatencyMs.p50} ms p99 ${final.ackLatencyMs.p99} ms\n`);
+    process.stderr.write(`fleet: generated ${final.generated}, acked ${final.acked}, re-sent ${final.resent}, connects ${final.connects}, disconnects ${final.disconnects}, ack latency p50 ${final.ackLatencyMs.p50} ms p99 ${final.ackLatencyMs.p99} ms\n`);
     const lines = await exportLines(influx, "e2e", wallStart - 3_600_000, Date.now() + 60_000);
     return {
       events: final.acked,
@@ -226,7 +259,7 @@ async function driveSim(brokerUrl: string, influx: InfluxInstance): Promise<E2e>
       note:
         `${CENTERS} scale-mode sim edges (firmware-sim startScaleFleet) in the benchmark process offering ${RATE} events/s each for ${DURATION_S} s ` +
         `(${saturated ? `outboxes filled: ${offered.pending} pending when generation stopped` : "NOT saturated"}), batches of ${BATCH}, window ${WINDOW}; ` +
-        `timed from the fleet's start to the last ack after generation stopped; p99 ack latency ${final.ackLatencyMs.p99} ms`,
+        `timed from the fleet's start to the last ack after generation stopped; p99 ack latency ${final.ackLatencyMs.p99} ms; ${coresText}`,
     };
   } finally {
     await fleet.stop();
@@ -244,7 +277,7 @@ await writeFile(
     http: { host: "127.0.0.1", port: httpPort },
     broker: { embedded: { host: "127.0.0.1", port: mqttPort, auth: "none" } },
     mqtt: { clientId: "hazri-bench-server" },
-    influx: { kind: "v1", url: influx.url, database: "e2e", timeoutMs: 60_000 },
+    influx: { kind: "v1", url: influx.url, database: "e2e", timeoutMs: 60_000, gzip: a.gzip },
     ingest: { maxPendingEvents: 200_000, maxWriteEvents: 5_000 },
     live: { rebuild: false },
   }),

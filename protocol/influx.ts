@@ -195,6 +195,165 @@ export function toLineProtocol(p: PointSpec): string {
   return `${line} ${p.timeNs}`;
 }
 
-export function eventToLine(e: HazriEvent): string {
+/**
+ * The plain definition of an event's line: `eventToPoint` then `toLineProtocol`. `eventToLine` below writes
+ * the same string without the intermediate objects; the property test in protocol.test.ts holds them equal.
+ */
+export function eventToLineReference(e: HazriEvent): string {
   return toLineProtocol(eventToPoint(e));
+}
+
+// ---- the ingest serializer -------------------------------------------------------------------------------
+// eventToPoint builds two objects per event with spreads and sorts their keys; on the server's ingest path
+// that was the largest single cost per event (≈ 13 µs of ≈ 35). Here each type is a table of its tags and
+// fields, sorted once at load time by the same comparator toLineProtocol uses (Array.prototype.sort on the
+// keys), and a line is written straight from the event. A getter returning undefined omits the field.
+
+type Ev<T extends HazriEvent["type"]> = Extract<HazriEvent, { type: T }>;
+type Get<T extends HazriEvent["type"]> = (e: Ev<T>) => string | number | boolean | undefined;
+/** [key, getter, integer?]: an integer field is written `<n>i`, any other number as a float. */
+type Field<T extends HazriEvent["type"]> = readonly [key: string, get: Get<T>, int?: true];
+interface Table {
+  measurement: string;
+  tags: ReadonlyArray<readonly [string, (e: never) => string]>;
+  fields: ReadonlyArray<readonly [string, (e: never) => string | number | boolean | undefined, true | undefined]>;
+}
+
+function table<T extends HazriEvent["type"]>(type: T, tags: ReadonlyArray<readonly [string, (e: Ev<T>) => string]>, fields: ReadonlyArray<Field<T>>): Table {
+  const common: ReadonlyArray<Field<T>> = [
+    ["seq", (e) => e.seq, true],
+    ["boot", (e) => e.bootId],
+    ["mono", (e) => e.mono],
+    ["synced", (e) => e.synced],
+    ["ts_corrected", (e) => (e.tsCorrected ? true : undefined)],
+  ];
+  const byKey = <X extends readonly [string, ...unknown[]]>(xs: readonly X[]) => {
+    const keys = xs.map((x) => x[0]).sort();
+    return keys.map((k) => xs.find((x) => x[0] === k) as X);
+  };
+  const all = [...common, ...fields];
+  return {
+    measurement: escMeasurement(MEASUREMENTS[type]),
+    tags: byKey([["center", (e: Ev<T>) => e.centerId] as const, ...tags]).map(([k, g]) => [escKey(k), g as (e: never) => string] as const),
+    fields: byKey(all).map(([k, g, i]) => [escKey(k), g as (e: never) => string | number | boolean | undefined, i] as const),
+  };
+}
+
+const TABLES: { [T in HazriEvent["type"]]: Table } = {
+  badge: table(
+    "badge",
+    [["door", (e) => e.door], ["direction", (e) => e.direction], ["decision", (e) => e.decision], ["reason", (e) => e.reason]],
+    [
+      ["card", (e) => e.cardId],
+      ["member", (e) => e.memberId ?? ""],
+      ["reader", (e) => e.reader],
+      ["granted", (e) => (e.decision === "granted" ? 1 : 0), true],
+      ["flagged", (e) => e.flagged],
+      ["flags", (e) => (e.flags?.length ? e.flags.join(" ") : undefined)],
+    ],
+  ),
+  door: table("door", [["door", (e) => e.door]], [["state", (e) => e.state]]),
+  seat: table(
+    "seat",
+    [["zone", (e) => e.zone], ["seat", (e) => e.seat]],
+    [
+      ["state", (e) => e.state],
+      ["occupied", (e) => (e.state === "occupied" ? 1 : 0), true],
+      ["known", (e) => e.state !== "unknown"],
+      ["source", (e) => e.source],
+    ],
+  ),
+  power: table(
+    "power",
+    [],
+    [
+      ["source", (e) => e.source],
+      ["link", (e) => e.link],
+      ["device", (e) => e.device],
+      ["transition", (e) => e.transition],
+      ["ups_status", (e) => e.ups?.status.join(" ")],
+      ["charge_pct", (e) => num(e.ups?.chargePct)],
+      ["runtime_s", (e) => num(e.ups?.runtimeS)],
+      ["battery_v", (e) => num(e.ups?.batteryV)],
+      ["input_v", (e) => num(e.ups?.inputV)],
+      ["output_v", (e) => num(e.ups?.outputV)],
+      ["load_pct", (e) => num(e.ups?.loadPct)],
+      ["temp_c", (e) => num(e.ups?.tempC)],
+    ],
+  ),
+  uplink: table(
+    "uplink",
+    [],
+    [
+      ["state", (e) => e.state],
+      ["up", (e) => (e.state === "up" ? 1 : 0), true],
+      ["last_contact_ts", (e) => e.lastContactTs, true],
+      ["cause", (e) => e.cause],
+    ],
+  ),
+  heartbeat: table(
+    "heartbeat",
+    [],
+    [
+      ["outbox_depth", (e) => e.outboxDepth, true],
+      ["rtt_ms", (e) => e.uplinkRttMs ?? -1],
+      ["uptime_s", (e) => e.uptimeS],
+      ["devices", (e) => JSON.stringify(e.devices)],
+      ["cache_version", (e) => num(e.cacheVersion), true],
+      ["coalesced", (e) => e.coalesced, true],
+      ["replay_active", (e) => e.replay?.active],
+      ["replay_remaining", (e) => e.replay?.remaining, true],
+      ["replay_rate", (e) => e.replay?.ackedPerS],
+      ["clock_offset_ms", (e) => num(e.clockOffsetMs)],
+    ],
+  ),
+  alarm: table(
+    "alarm",
+    [["alarm", (e) => e.alarm]],
+    [
+      ["state", (e) => e.state],
+      ["depth", (e) => e.depth, true],
+      ["coalesced", (e) => e.coalesced, true],
+    ],
+  ),
+  clock: table(
+    "clock",
+    [],
+    [
+      ["offset_ms", (e) => e.offsetMs],
+      ["rtt_ms", (e) => e.rttMs],
+    ],
+  ),
+  boot: table(
+    "boot",
+    [],
+    [
+      ["prev_boot", (e) => e.prevBootId ?? ""],
+      ["prev_alive_ts", (e) => e.prevAliveTs ?? -1, true],
+      ["prev_alive_synced", (e) => e.prevAliveSynced],
+      ["prev_end", (e) => e.prevEnd],
+    ],
+  ),
+};
+
+/** One event as a line of InfluxDB line protocol: exactly `eventToLineReference(e)`, several times faster. */
+export function eventToLine(e: HazriEvent): string {
+  const t = TABLES[e.type];
+  let line = t.measurement;
+  for (const [k, get] of t.tags) line += `,${k}=${escKey((get as (e: HazriEvent) => string)(e))}`;
+  let sep = " ";
+  for (const [k, get, int] of t.fields) {
+    const v = (get as (e: HazriEvent) => string | number | boolean | undefined)(e);
+    if (v === undefined) continue;
+    line += sep + k + "=";
+    if (int === true) line += `${Math.trunc(v as number)}i`;
+    else if (typeof v === "string") line += `"${escString(v)}"`;
+    else if (typeof v === "boolean") line += v ? "true" : "false";
+    else {
+      if (!Number.isFinite(v)) throw new RangeError("line protocol cannot carry a non-finite float");
+      line += String(v);
+    }
+    sep = ",";
+  }
+  return `${line} ${eventTimeNs(e.ts, e.seq)}`;
 }

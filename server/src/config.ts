@@ -21,6 +21,12 @@ const InfluxV1 = z
     username: z.string().optional(),
     password: z.string().optional(),
     timeoutMs: z.number().int().min(100).max(600_000).optional(),
+    /**
+     * gzip the write bodies (off by default). InfluxDB next to the server (one host, a LAN, docker-compose):
+     * compression only costs CPU on both ends (≈ 25 ms per 5,000-line write here, plus InfluxDB's gunzip).
+     * Across a WAN (InfluxDB Cloud) turn it on: a write shrinks ≈ 8×.
+     */
+    gzip: z.boolean().optional(),
   })
   .strict();
 const InfluxV2 = z
@@ -32,6 +38,12 @@ const InfluxV2 = z
     bucket: z.string().min(1),
     database: DbName.optional(),
     timeoutMs: z.number().int().min(100).max(600_000).optional(),
+    /**
+     * gzip the write bodies (off by default). InfluxDB next to the server (one host, a LAN, docker-compose):
+     * compression only costs CPU on both ends (≈ 25 ms per 5,000-line write here, plus InfluxDB's gunzip).
+     * Across a WAN (InfluxDB Cloud) turn it on: a write shrinks ≈ 8×.
+     */
+    gzip: z.boolean().optional(),
   })
   .strict();
 

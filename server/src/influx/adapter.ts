@@ -13,6 +13,8 @@ export type InfluxConfig =
       username?: string | undefined;
       password?: string | undefined;
       timeoutMs?: number | undefined;
+      /** gzip write bodies (server/src/config.ts explains when). */
+      gzip?: boolean | undefined;
     }
   | {
       kind: "v2";
@@ -23,6 +25,8 @@ export type InfluxConfig =
       /** DBRP-mapped database name for InfluxQL over /query (defaults to the bucket). */
       database?: string | undefined;
       timeoutMs?: number | undefined;
+      /** gzip write bodies (server/src/config.ts explains when). */
+      gzip?: boolean | undefined;
     };
 
 export interface InfluxSeries {
@@ -88,7 +92,8 @@ export async function createInfluxAdapter(
       maxBatchBytes: 256 * 1024 * 1024,
       maxRetries: 0,
       maxBufferLines: perRequest,
-      gzipThreshold: 64 * 1024,
+      // The client gzips every body above gzipThreshold (default 1,000 bytes); see config.ts `influx.gzip`.
+      gzipThreshold: cfg.gzip === true ? 64 * 1024 : Number.POSITIVE_INFINITY,
       // Returning a promise takes over the failure (WriteApiImpl.sendBatch):
       // no RetryBuffer entry and no console logging from the client; we wrap,
       // count and log the error ourselves.

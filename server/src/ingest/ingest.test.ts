@@ -282,4 +282,28 @@ describe("ingest", () => {
     expect(acks.map((a) => a.acked)).toEqual([[[1, 2]]]);
     expect(live.center(CENTER)?.lastEvents).toHaveLength(2);
   });
+
+  it("the next write does not wait for the previous write's acks; drain() waits for both", async () => {
+    const t = setup();
+    let releaseAck: (() => void) | null = null;
+    t.publishAck.mockImplementationOnce(async (_c, ack) => {
+      t.log.push("ack-held");
+      await new Promise<void>((r) => (releaseAck = r));
+      t.acks.push(ack);
+    });
+    t.ingest.handleMessage(up, batch([door(1)]));
+    await vi.advanceTimersByTimeAsync(25);
+    t.ingest.handleMessage(up, batch([door(2)]));
+    await vi.advanceTimersByTimeAsync(25);
+    expect(t.log).toEqual(["write", "ack-held", "write", "ack"]); // write 2 went out while ack 1 was pending
+    let drained = false;
+    const d = t.ingest.drain().then(() => (drained = true));
+    await vi.advanceTimersByTimeAsync(25);
+    expect(drained).toBe(false);
+    expect(t.live.center(CENTER)?.doors.main).toBeDefined(); // batch 2 applied
+    (releaseAck as unknown as () => void)();
+    await d;
+    expect(t.acks.map((a) => a.acked)).toEqual([[[2, 2]], [[1, 1]]]);
+    expect(t.metrics.eventsIngested).toBe(2);
+  });
 });
