@@ -97,4 +97,18 @@ describe("InfluxDB 2.x adapter (v2 write API, InfluxQL over /query)", () => {
     await a.close();
     expect(seen.map((s) => s.url)).toEqual(["/ping"]);
   });
+  it("write bodies are plain unless influx.gzip is on (then gzip above 64 KiB, same lines)", async () => {
+    const { url, seen } = await fakeV2(() => ({ status: 204 }));
+    const lines = Array.from({ length: 2000 }, (_, i) => `door,center=lhr-01 seq=${i + 1}i,state="opened" ${1700000000000000001 + i}`);
+    expect(lines.join("\n").length).toBeGreaterThan(64 * 1024);
+    for (const gzip of [undefined, false, true]) {
+      const a = await createInfluxAdapter({ ...cfg(url), ...(gzip === undefined ? {} : { gzip }) }, { logger: silentLogger });
+      await a.writeLines(lines);
+      await a.close();
+    }
+    const writes = seen.filter((s) => s.url.startsWith("/api/v2/write"));
+    expect(writes.map((w) => w.headers["content-encoding"] ?? "identity")).toEqual(["identity", "identity", "gzip"]);
+    for (const w of writes) expect(w.body.split("\n")).toEqual(lines);
+  });
 });
+
