@@ -12,7 +12,7 @@ describe("server config", () => {
     const c = parseServerConfig(minimal);
     expect(c.http).toEqual({ host: "127.0.0.1", port: 8080 });
     expect(c.broker).toEqual({ embedded: { host: "127.0.0.1", port: 18830 } });
-    expect(c.ingest).toEqual({ maxBatchDelayMs: 20, maxPendingEvents: 20_000, maxWriteEvents: 5_000 });
+    expect(c.ingest).toEqual({ maxBatchDelayMs: 20, maxPendingEvents: 20_000, maxWriteEvents: 5_000, writeConcurrency: 2 });
   });
 
   it("reports every problem at once with its path", () => {

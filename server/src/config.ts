@@ -101,9 +101,11 @@ export const ServerConfig = z
         maxBatchDelayMs: z.number().int().min(0, "must be between 0 and 10000 milliseconds").max(10_000, "must be between 0 and 10000 milliseconds").default(20),
         maxPendingEvents: z.number().int().min(1).max(10_000_000).default(20_000),
         maxWriteEvents: z.number().int().min(1).max(100_000).default(5_000),
+        /** InfluxDB writes in flight at once (server/src/ingest/ingest.ts). */
+        writeConcurrency: z.number().int().min(1).max(8).default(2),
       })
       .strict()
-      .default({ maxBatchDelayMs: 20, maxPendingEvents: 20_000, maxWriteEvents: 5_000 }),
+      .default({ maxBatchDelayMs: 20, maxPendingEvents: 20_000, maxWriteEvents: 5_000, writeConcurrency: 2 }),
     /** The SQLite registry (centers and their broker credentials, members, users). */
     registry: z.object({ path: z.string().min(1) }).strict().optional(),
     /** SLA / occupancy reports (issue 6, docs/sla.md): the SLA config file; defaults when omitted. */

@@ -68,7 +68,8 @@ export async function startServer(config: ServerConfigInput, deps: { logger: Log
     }
   };
   try {
-    const influx = await createInfluxAdapter(cfg.influx, { logger: log });
+    // One adapter lane per write the ingest may have in flight.
+    const influx = await createInfluxAdapter(cfg.influx, { logger: log }, { lanes: cfg.ingest.writeConcurrency });
     cleanups.push(() => influx.close());
     const dbReady = keepDatabaseReady({ ensure: () => influx.ensureDatabase(), logger: log.child({ component: "influx" }) });
     cleanups.push(async () => dbReady.stop());

@@ -110,5 +110,34 @@ describe("InfluxDB 2.x adapter (v2 write API, InfluxQL over /query)", () => {
     expect(writes.map((w) => w.headers["content-encoding"] ?? "identity")).toEqual(["identity", "identity", "gzip"]);
     for (const w of writes) expect(w.body.split("\n")).toEqual(lines);
   });
+  it("lanes: 2 → two writes reach InfluxDB before either is answered; 1 → one after the other", async () => {
+    for (const lanes of [1, 2]) {
+      const waiting: Array<() => void> = [];
+      let maxOpen = 0;
+      let open = 0;
+      server = http.createServer((req, res) => {
+        open++;
+        maxOpen = Math.max(maxOpen, open);
+        req.resume();
+        req.on("end", () => {
+          const answer = () => {
+            open--;
+            res.writeHead(204).end();
+          };
+          waiting.push(answer);
+          // Answer only once both are in (lanes 2), or right away (lanes 1: the second cannot come yet).
+          if (lanes === 1 || waiting.length === 2) for (const w of waiting.splice(0)) w();
+        });
+      });
+      await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const a = await createInfluxAdapter(cfg(url), { logger: silentLogger }, { lanes });
+      await Promise.all([a.writeLines(["door,center=a seq=1i 1"]), a.writeLines(["door,center=a seq=2i 2"])]);
+      await a.close();
+      expect({ lanes, maxOpen }).toEqual({ lanes, maxOpen: lanes });
+      await new Promise<void>((r) => server!.close(() => r()));
+      server = null;
+    }
+  });
 });
 

@@ -19,17 +19,17 @@ function batch(events: unknown[], centerId = CENTER) {
   return Buffer.from(JSON.stringify({ v: 1, centerId, bootId: "boot-abc1", sentAt: 1, events }));
 }
 
-function setup(opts: { fail?: boolean; maxPendingEvents?: number } = {}) {
+function setup(opts: { fail?: boolean; maxPendingEvents?: number; writeConcurrency?: number } = {}) {
   const log: string[] = [];
   const writes: string[][] = [];
-  let release: (() => void) | null = null;
+  const held: Array<() => void> = [];
   let fail = opts.fail ?? false;
   let hold = false;
   const influx = {
     writeLines: vi.fn(async (lines: string[]) => {
       log.push("write");
       writes.push(lines);
-      if (hold) await new Promise<void>((r) => (release = r));
+      if (hold) await new Promise<void>((r) => held.push(r));
       if (fail) throw Object.assign(new Error("influx down"), { code: "INGEST_INFLUX_WRITE" });
     }),
   };
@@ -47,7 +47,7 @@ function setup(opts: { fail?: boolean; maxPendingEvents?: number } = {}) {
     logger: silentLogger,
     clock,
     metrics,
-    opts: { maxBatchDelayMs: 20, maxPendingEvents: opts.maxPendingEvents ?? 1000 },
+    opts: { maxBatchDelayMs: 20, maxPendingEvents: opts.maxPendingEvents ?? 1000, writeConcurrency: opts.writeConcurrency ?? 2 },
   });
   return {
     ingest, influx, publishAck, acks, writes, log, live, metrics,
@@ -55,7 +55,7 @@ function setup(opts: { fail?: boolean; maxPendingEvents?: number } = {}) {
     hold: () => (hold = true),
     release: () => {
       hold = false;
-      release?.();
+      for (const r of held.splice(0)) r();
     },
   };
 }
@@ -176,8 +176,8 @@ describe("ingest", () => {
     expect(t.acks).toEqual([{ v: 1, centerId: CENTER, acked: [], rejected: [expect.objectContaining({ seq: 9 })], serverTime: clock.now() }]);
   });
 
-  it("one write in flight; backpressure drops new batches un-acked beyond maxPendingEvents", async () => {
-    const t = setup({ maxPendingEvents: 3 });
+  it("writeConcurrency 1: one write in flight; backpressure drops new batches un-acked beyond maxPendingEvents", async () => {
+    const t = setup({ maxPendingEvents: 3, writeConcurrency: 1 });
     t.hold();
     t.ingest.handleMessage(up, batch([door(1), door(2)]));
     await vi.advanceTimersByTimeAsync(25);
@@ -306,4 +306,26 @@ describe("ingest", () => {
     expect(t.acks.map((a) => a.acked)).toEqual([[[2, 2]], [[1, 1]]]);
     expect(t.metrics.eventsIngested).toBe(2);
   });
+
+  it("writeConcurrency 2: two writes in flight, a third waits; an event is never in two writes; all acked once released", async () => {
+    const t = setup();
+    t.hold();
+    t.ingest.handleMessage(up, batch([door(1), door(2)]));
+    await vi.advanceTimersByTimeAsync(25);
+    t.ingest.handleMessage(up, batch([door(2), door(3)])); // 2 is in flight: not queued again
+    await vi.advanceTimersByTimeAsync(25);
+    t.ingest.handleMessage(up, batch([door(4)]));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(t.writes).toEqual([[1, 2], [3]].map((seqs) => seqs.map((s) => eventToLine(door(s) as never))));
+    expect(t.metrics.pendingEvents).toBe(4);
+    t.release();
+    await vi.advanceTimersByTimeAsync(25);
+    await t.ingest.drain();
+    expect(t.writes.length).toBe(3);
+    expect(t.writes[2]).toEqual([eventToLine(door(4) as never)]);
+    expect(t.acks.flatMap((a) => a.acked)).toEqual([[1, 2], [3, 3], [4, 4]]);
+    expect(t.metrics.eventsIngested).toBe(4);
+    expect(t.metrics.pendingEvents).toBe(0);
+  });
 });
+

@@ -34,6 +34,11 @@ export interface IngestOptions {
   maxPendingEvents?: number;
   /** Most events in one InfluxDB write (default 5 000); whole messages are never split. */
   maxWriteEvents?: number;
+  /**
+   * InfluxDB writes in flight at once (default 2; the adapter needs as many lanes). Safe because an event
+   * is never in two writes at once (pending keys) and a point written twice is the same point.
+   */
+  writeConcurrency?: number;
   /** Streams (center/boot) remembered for on-wire dedupe (default 20 000). */
   dedupeStreams?: number;
 }
@@ -119,11 +124,13 @@ export function createIngest(deps: IngestDeps): Ingest {
   const delayMs = deps.opts?.maxBatchDelayMs ?? 20;
   const maxPending = deps.opts?.maxPendingEvents ?? 20_000;
   const maxWrite = Math.max(1, deps.opts?.maxWriteEvents ?? 5_000);
+  const maxWriting = Math.max(1, deps.opts?.writeConcurrency ?? 2);
 
   let queue: Pending[] = [];
   let queuedEvents = 0;
   let inFlightEvents = 0;
-  let inFlight: Promise<void> | null = null;
+  /** Writes in flight (≤ maxWriting). */
+  let writing = 0;
   const acking = new Set<Promise<void>>();
   let timer: ReturnType<typeof setTimeout> | null = null;
   let closed = false;
@@ -141,9 +148,10 @@ export function createIngest(deps: IngestDeps): Ingest {
   }
 
   function schedule(): void {
-    if (inFlight || timer || queue.length === 0 || !writable()) return;
+    if (writing >= maxWriting || timer || queue.length === 0 || !writable()) return;
     if (queuedEvents >= maxWrite || closed) {
       startWrite();
+      schedule(); // a full write's worth left and a lane free: that one too (or its timer)
       return;
     }
     timer = setTimeout(() => {
@@ -155,7 +163,7 @@ export function createIngest(deps: IngestDeps): Ingest {
   const writable = () => deps.writable?.() ?? true;
 
   function startWrite(): void {
-    if (inFlight || queue.length === 0 || !writable()) return;
+    if (writing >= maxWriting || queue.length === 0 || !writable()) return;
     const take: Pending[] = [];
     let n = 0;
     while (queue.length > 0 && (take.length === 0 || n + (queue[0] as Pending).events.length <= maxWrite)) {
@@ -164,9 +172,10 @@ export function createIngest(deps: IngestDeps): Ingest {
       n += p.events.length;
     }
     queuedEvents -= n;
-    inFlightEvents = n;
+    inFlightEvents += n;
+    writing++;
     updateGauge();
-    inFlight = store(take)
+    void store(take)
       .then((stored) => {
         if (!stored) return;
         // The acks (a QoS 1 round trip each) and the live state follow the write without holding the write
@@ -181,8 +190,8 @@ export function createIngest(deps: IngestDeps): Ingest {
       })
       .finally(() => {
         for (const p of take) for (const k of p.keys) pendingKeys.delete(k);
-        inFlight = null;
-        inFlightEvents = 0;
+        writing--;
+        inFlightEvents -= n;
         updateGauge();
         if (queue.length > 0 && writable()) schedule();
         else notifyIdle(); // empty, or nothing writable now (the edges keep it)
@@ -191,7 +200,7 @@ export function createIngest(deps: IngestDeps): Ingest {
 
   /** Idle = no write in flight, nothing writable waiting, every ack of a stored write sent. */
   function notifyIdle(): void {
-    if (inFlight || acking.size > 0 || (queue.length > 0 && writable())) return;
+    if (writing > 0 || acking.size > 0 || (queue.length > 0 && writable())) return;
     for (const w of idleWaiters.splice(0)) w();
   }
 
@@ -396,7 +405,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       schedule();
     },
     drain() {
-      if (!inFlight && acking.size === 0 && (queue.length === 0 || !writable())) return Promise.resolve(); // nothing writable now: the edges keep it
+      if (writing === 0 && acking.size === 0 && (queue.length === 0 || !writable())) return Promise.resolve(); // nothing writable now: the edges keep it
       if (timer) {
         clearTimeout(timer);
         timer = null;
