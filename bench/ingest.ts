@@ -335,7 +335,7 @@ try {
         `| same points as line protocol, POST /write × 5,000, 2 writers | ${run.lines.length} | ${result.ceiling2.seconds} | ${result.ceiling2.eventsPerS} | ${c2.stored} |`,
         "",
         `Ratio end-to-end / the better ceiling: **${result.ratio}** (goal ≥ 0.5; vs 1 writer ${result.ratio1}, vs 2 writers ${result.ratio2}). ${run.note}. ` +
-          "The server is `hazri server` as a child process (embedded aedes, auth none, writes of ≤ 5,000 lines, one in flight). " +
+          "The server is `hazri server` as a child process (embedded aedes, auth none, writes of ≤ 5,000 lines, at most ingest.writeConcurrency = 2 in flight, not gzipped). " +
           "The ceilings write from this process after the end-to-end run, each into its own fresh influxd (like the end-to-end run).",
         "",
       ].join("\n"),
