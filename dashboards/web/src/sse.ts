@@ -39,6 +39,16 @@ export function openStream(url: string, h: StreamHandlers, o: { maxBackoffMs?: n
     });
     es.addEventListener("event", (m) => h.onEvent(JSON.parse((m as MessageEvent<string>).data)));
     es.addEventListener("edge", (m) => h.onEdge?.(JSON.parse((m as MessageEvent<string>).data)));
+    // The server ends a stream whose session expired or was revoked (server/src/routes/stream.ts): do not
+    // let EventSource retry into a 401; ask the session now (→ "expired", or a reconnect if it is valid).
+    es.addEventListener("end", () => {
+      es?.close();
+      es = null;
+      h.checkSession().then(
+        (valid) => (valid ? connect() : h.onStatus("expired")),
+        () => connect(),
+      );
+    });
     es.onerror = () => {
       if (stopped || !es) return;
       if (es.readyState === EventSource.CONNECTING) {

@@ -58,6 +58,7 @@ export async function makeApiApp(o: { limits?: LimitOptions; influxAnswer?: (q: 
       clock,
       loginLimiter: createLoginLimiter(clock, o.limits),
       sseKeepaliveMs: 60_000,
+      sseAuthCheckMs: 100,
     },
   });
   const who = (username: string, role: Caller["role"], centers: string[] = [], memberId: string | null = null) => ({ username, role, centers, memberId });

@@ -442,4 +442,32 @@ describe("SSE /api/stream", () => {
     expect(a.events.some((e) => e.event === "edge")).toBe(false);
     for (const c of [a, b, m, anon]) c.close();
   });
+
+  it("an open stream ends once its session is revoked or expires, and sends nothing after", async () => {
+    const f = await seeded();
+    await f.app.listen({ host: "127.0.0.1", port: 0 });
+    const base = `http://127.0.0.1:${(f.app.server.address() as net.AddressInfo).port}`;
+    const a = collect(`${base}/api/stream?token=${f.tokens.staffA}`);
+    const m = collect(`${base}/api/stream?token=${f.tokens.m1}`);
+    const admin = collect(`${base}/api/stream`, auth(f.tokens.admin));
+    await Promise.all([a, m, admin].map((c) => c.until(() => c.events.some((e) => e.event === "hello"))));
+    const ends = (c: typeof a) => c.events.filter((e) => e.event === "end").map((e) => (e.data as { reason: string }).reason);
+
+    expect(f.users.revokeToken(f.tokens.staffA)).toBe(true); // logged out elsewhere
+    await a.until(() => ends(a).length === 1);
+    expect(ends(a)).toEqual(["unauthorized"]);
+    f.live.apply(badge("isb-01", 7, "m1"));
+    await m.until(() => m.events.some((e) => e.event === "event"));
+    await admin.until(() => admin.events.some((e) => e.event === "event"));
+    expect(a.events.filter((e) => e.event === "event")).toEqual([]); // nothing after the revocation
+
+    f.clock.set(f.clock.now() + 24 * 3_600_000); // every session expired (the fixture's are 1 h)
+    await m.until(() => ends(m).length === 1);
+    await admin.until(() => ends(admin).length === 1);
+    f.live.apply(badge("isb-01", 8, "m1"));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(m.events.filter((e) => e.event === "event").map((e) => (e.data as { event: HazriEvent }).event.seq)).toEqual([7]);
+    for (const c of [a, m, admin]) c.close();
+  });
 });
+

@@ -37,6 +37,8 @@ export interface ApiDeps {
   knownCenters?: () => string[];
   /** SSE keep-alive comment interval (default 15 s). */
   sseKeepaliveMs?: number;
+  /** How often an open SSE stream re-resolves its token (default 5 s; routes/stream.ts). */
+  sseAuthCheckMs?: number;
 }
 
 /**

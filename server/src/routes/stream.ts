@@ -5,7 +5,7 @@ import { CenterId } from "../../../protocol/ids.ts";
 import type { HazriEvent } from "../../../protocol/events.ts";
 import type { EdgeStatus } from "../../../protocol/messages.ts";
 import { HazriError } from "../../../protocol/errors.ts";
-import { canSeeCenter } from "../auth/plugin.ts";
+import { bearerToken, canSeeCenter } from "../auth/plugin.ts";
 import type { LiveState } from "../live/state.ts";
 import type { Caller } from "../registry/users.ts";
 import type { ApiDeps } from "./api.ts";
@@ -68,12 +68,19 @@ const StreamQuery = z
 
 /** A slow client is cut off rather than buffered without bound. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
+const STREAM_TOKEN_PATHS: ReadonlySet<string> = new Set(["/api/stream"]);
 
 /**
  * `GET /api/stream`: Server-Sent Events (WHATWG HTML §9.2). Event names:
  * `hello` (once: caller), `event` (`{centerId, event}`), `edge`
- * (`{centerId, status}`); a `:` comment every `sseKeepaliveMs` keeps proxies
- * from closing an idle stream.
+ * (`{centerId, status}`), `end` (`{reason}`, then the stream closes: the
+ * session expired, was logged out or revoked); a `:` comment every
+ * `sseKeepaliveMs` keeps proxies from closing an idle stream.
+ *
+ * A stream outlives the request that authorized it, so the token is resolved
+ * again every `sseAuthCheckMs` (default 5 s): an expired or revoked session
+ * stops receiving within that time, and a changed role or center list applies
+ * to what is sent from then on.
  */
 export function streamRoutes(app: FastifyInstance, route: Route, deps: ApiDeps): void {
   // Open streams never end on their own: close them before the server waits for its connections.
@@ -88,7 +95,9 @@ export function streamRoutes(app: FastifyInstance, route: Route, deps: ApiDeps):
     tag: "centers",
     access: ["pseb_admin", "center_staff", "member"],
     query: StreamQuery,
-    async handler({ caller, query, req, reply }) {
+    async handler({ caller: first, query, req, reply }) {
+      let caller = first;
+      const token = bearerToken(req, STREAM_TOKEN_PATHS);
       if (query.center !== undefined && caller.role !== "member" && !canSeeCenter(caller, query.center))
         throw new HazriError("API_FORBIDDEN", `no access to center ${query.center}`);
       reply.hijack();
@@ -113,11 +122,22 @@ export function streamRoutes(app: FastifyInstance, route: Route, deps: ApiDeps):
       });
       const ping = setInterval(() => res.write(`: ping ${deps.clock.now()}\n\n`), deps.sseKeepaliveMs ?? 15_000);
       ping.unref();
+      const recheck = setInterval(() => {
+        const now = token ? deps.users.resolve(token) : null;
+        if (now && (query.center === undefined || now.role === "member" || canSeeCenter(now, query.center))) {
+          caller = now;
+          return;
+        }
+        send("end", { reason: now ? "forbidden" : "unauthorized", detail: now ? `no access to center ${query.center} any more` : "session expired, logged out or revoked" });
+        res.end();
+      }, deps.sseAuthCheckMs ?? 5_000);
+      recheck.unref();
       open.add(res);
       const stop = () => {
         open.delete(res);
         off();
         clearInterval(ping);
+        clearInterval(recheck);
       };
       res.on("close", stop);
       res.on("error", stop);
