@@ -31,6 +31,12 @@ export interface AppDeps {
   api?: Omit<ApiDeps, "live">;
   /** SLA and occupancy reports (issue 6); served only with `api` (roles come from its users). */
   reports?: ReportRouteDeps;
+  /**
+   * Behind a reverse proxy: which proxies' X-Forwarded-For to believe (fastify `trustProxy`: true, or
+   * the proxies' addresses/CIDRs). Without it every request seems to come from the proxy, so the login rate
+   * limit per client address would lock out everyone at once.
+   */
+  trustProxy?: boolean | string[];
 }
 
 const STATUS: Record<string, number> = {
@@ -45,7 +51,7 @@ const STATUS: Record<string, number> = {
 /** The HTTP app, not listening: tests drive it with `app.inject()`. One plugin per concern. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const log = deps.logger.child({ component: "http" });
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, ...(deps.trustProxy !== undefined ? { trustProxy: deps.trustProxy } : {}) });
   // Every error leaves as `{ error: { code, message } }` with a stable code (protocol/errors.ts).
   app.setErrorHandler((thrown, req, reply) => {
     // A zod error escaping a registry call (e.g. a card id checked there) is still the caller's bad input.

@@ -83,7 +83,12 @@ const BrokerExternal = z
 export const ServerConfig = z
   .object({
     http: z
-      .object({ host: z.string().min(1).default("127.0.0.1"), port: Port.default(8080) })
+      .object({
+        host: z.string().min(1).default("127.0.0.1"),
+        port: Port.default(8080),
+        /** Behind a reverse proxy (server/src/app.ts): true, or the proxies' addresses/CIDRs. */
+        trustProxy: z.union([z.boolean(), z.array(z.string().min(1)).min(1)]).optional(),
+      })
       .strict()
       .default({ host: "127.0.0.1", port: 8080 }),
     broker: z.union([BrokerEmbedded, BrokerExternal]),

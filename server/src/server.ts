@@ -254,6 +254,7 @@ export async function startServer(config: ServerConfigInput, deps: { logger: Log
     if (refused.length > 0) throw new Error(`broker refused subscriptions: ${refused.map((g) => g.topic).join(", ")}`);
 
     const app = await buildApp({
+      ...(cfg.http.trustProxy !== undefined ? { trustProxy: cfg.http.trustProxy } : {}),
       live,
       influx,
       logger: log,

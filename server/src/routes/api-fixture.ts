@@ -23,7 +23,7 @@ import { observeLive } from "./stream.ts";
  * registry, a scripted InfluxDB `query`, and ready tokens for each role:
  * admin, staff of isb-01 (staffA), staff of lhr-01 (staffB), members m1, m2.
  */
-export async function makeApiApp(o: { limits?: LimitOptions; influxAnswer?: (q: string) => InfluxSeries[] } = {}) {
+export async function makeApiApp(o: { limits?: LimitOptions; influxAnswer?: (q: string) => InfluxSeries[]; trustProxy?: boolean | string[] } = {}) {
   let now = Date.UTC(2026, 10, 20, 9, 0, 0);
   const clock: Clock & { set(ms: number): void } = { now: () => now, mono: () => now, set: (ms) => void (now = ms) };
   const dir = mkdtempSync(path.join(os.tmpdir(), "hazri-api-"));
@@ -42,6 +42,7 @@ export async function makeApiApp(o: { limits?: LimitOptions; influxAnswer?: (q: 
     },
   };
   const app: FastifyInstance = await buildApp({
+    ...(o.trustProxy !== undefined ? { trustProxy: o.trustProxy } : {}),
     live,
     influx: { ping: async () => true },
     logger: silentLogger,

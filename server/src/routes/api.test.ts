@@ -186,6 +186,21 @@ describe("auth", () => {
     expect((await fx.app.inject({ url: "/api/auth/me", headers: auth(token) })).statusCode).toBe(401);
   });
 
+  it("behind a trusted proxy the limit keys on X-Forwarded-For; from anyone else the header is ignored", async () => {
+    for (const trusted of [true, false]) {
+      fx = await makeApiApp({ limits: { ipMax: 1000, pairFailMax: 3, windowMs: 60_000, globalSlowAfter: 1000, slowIntervalMs: 1, maxDelayMs: 1_000 }, ...(trusted ? { trustProxy: ["10.0.0.2"] } : {}) });
+      await fx.users.create({ username: "root", password: "correct horse battery", role: "pseb_admin" });
+      const login = (client: string, password: string) =>
+        fx!.app.inject({ method: "POST", url: "/api/auth/login", remoteAddress: "10.0.0.2", headers: { "x-forwarded-for": client }, payload: { username: "root", password } });
+      for (let i = 0; i < 3; i++) expect((await login("203.0.113.66", `guess-${i}-xxxx`)).statusCode).toBe(401);
+      expect((await login("203.0.113.66", "correct horse battery")).statusCode).toBe(429);
+      // Trusted proxy: another client behind it is another address. Untrusted: everyone is the proxy, locked out.
+      expect({ trusted, status: (await login("198.51.100.7", "correct horse battery")).statusCode }).toEqual({ trusted, status: trusted ? 200 : 429 });
+      await fx.app.close();
+      fx = undefined;
+    }
+  });
+
   it("failures from one IP lock that (username, IP) only: the admin still logs in from their own IP; a guess campaign is slowed, not locked", async () => {
     fx = await makeApiApp({ limits: { ipMax: 1000, pairFailMax: 5, windowMs: 60_000, globalSlowAfter: 8, slowIntervalMs: 30, maxDelayMs: 1_000 } });
     await fx.users.create({ username: "root", password: "correct horse battery", role: "pseb_admin" });
