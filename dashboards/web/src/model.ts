@@ -31,7 +31,8 @@ export interface CenterLive {
   peopleInCount: number;
   seats: Record<string, { zone: string; state: "occupied" | "vacant" | "unknown"; since: number }>;
   seatsOccupied: number;
-  doors: Record<string, { state: string; since: number }>;
+  /** `state` is the contact's (the lock's when the door has no contact sensor); `lock` the relay's. */
+  doors: Record<string, { state: string; since: number; lock?: { state: string; since: number } | null }>;
   power: {
     source: string;
     link: string;

@@ -32,7 +32,7 @@ const seat = (seq: number, id: string, state: "occupied" | "vacant" | "unknown")
   state,
   source: "mqtt",
 });
-const door = (seq: number, state: "opened" | "closed"): HazriEvent => ({ ...base(seq), type: "door", door: "main", state });
+const door = (seq: number, state: "opened" | "closed" | "locked" | "unlocked" | "held_open", id = "main"): HazriEvent => ({ ...base(seq), type: "door", door: id, state });
 const power = (seq: number, source: "mains" | "battery"): HazriEvent => ({
   ...base(seq),
   type: "power",
@@ -69,9 +69,28 @@ describe("live state", () => {
     expect(c?.peopleInCount).toBe(0);
     expect(c?.seats.s1?.state).toBe("vacant");
     expect(c?.seatsOccupied).toBe(0);
-    expect(c?.doors.main).toEqual({ state: "closed", since: base(7).ts });
+    expect(c?.doors.main).toEqual({ state: "closed", since: base(7).ts, lock: null });
     expect(c?.power?.source).toBe("battery");
     expect(c?.lastEvents.map((e) => e.seq)).toEqual([9, 8, 7, 6, 5, 4, 3, 2]);
+  });
+
+  it("a door's contact and lock are separate: the relay re-locking does not hide a door standing open", () => {
+    const live = createLiveState();
+    live.apply(door(1, "unlocked"));
+    live.apply(door(2, "opened"));
+    live.apply(door(3, "locked")); // relay re-locks after unlockMs; the door still stands open
+    live.apply(door(4, "held_open"));
+    live.apply(door(1, "unlocked", "back")); // no contact sensor on the back door
+    let c = live.center("isb-01");
+    expect(c?.doors.main).toEqual({ state: "held_open", since: base(4).ts, lock: { state: "locked", since: base(3).ts } });
+    expect(c?.doors.back).toEqual({ state: "unlocked", since: base(1).ts, lock: { state: "unlocked", since: base(1).ts } });
+    expect(live.centers()[0]?.doorsOpen).toBe(2);
+    live.apply(door(5, "closed"));
+    live.apply(door(2, "locked", "back"));
+    c = live.center("isb-01");
+    expect(c?.doors.main?.state).toBe("closed");
+    expect(c?.doors.back?.state).toBe("locked");
+    expect(live.centers()[0]?.doorsOpen).toBe(0);
   });
 
   it("keeps at most LAST_EVENTS, newest first, without duplicates", () => {

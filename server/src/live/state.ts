@@ -22,9 +22,16 @@ export interface SeatLive {
   state: SeatEvent["state"];
   since: number;
 }
+/**
+ * A door has two independent facts: its contact (opened, closed, forced_open, held_open) and its lock
+ * (the relay: unlocked, locked). `state`/`since` are the contact's — the relay re-locks a few seconds after
+ * a grant while the door may still stand open, so "latest door event" would show a held-open door as
+ * locked — or, for a door without a contact sensor, the lock's.
+ */
 export interface DoorLive {
   state: DoorEvent["state"];
   since: number;
+  lock: { state: "locked" | "unlocked"; since: number } | null;
 }
 export interface PowerLive {
   source: PowerEvent["source"];
@@ -85,7 +92,7 @@ interface CenterSlots {
   /** Latest GRANTED badge per person; denied badges never change presence. */
   members: Map<string, BadgeEvent>;
   seats: Map<string, SeatEvent>;
-  doors: Map<string, DoorEvent>;
+  doors: Map<string, { contact: DoorEvent | null; lock: DoorEvent | null }>;
   power: PowerEvent | null;
   heartbeat: HeartbeatEvent | null;
   edgeStatus: EdgeStatus | null;
@@ -161,7 +168,9 @@ export interface LiveState {
   edges(): EdgeReport[];
 }
 
+/** Open = the contact says so; a door without a contact sensor counts as open while unlocked. */
 const OPEN_DOOR_STATES = new Set<DoorEvent["state"]>(["opened", "forced_open", "held_open", "unlocked"]);
+const LOCK_STATES = new Set<DoorEvent["state"]>(["locked", "unlocked"]);
 
 type Ordered = Pick<HazriEvent, "bootId" | "seq" | "ts" | "synced">;
 
@@ -233,7 +242,10 @@ export function createLiveState(opts: LiveOptions = {}): LiveState {
       if (s.state === "occupied") seatsOccupied++;
     }
     const doors: Record<string, DoorLive> = {};
-    for (const [id, d] of [...c.doors].sort(([a], [b]) => (a < b ? -1 : 1))) doors[id] = { state: d.state, since: d.ts };
+    for (const [id, d] of [...c.doors].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const shown = (d.contact ?? d.lock) as DoorEvent;
+      doors[id] = { state: shown.state, since: shown.ts, lock: d.lock ? { state: d.lock.state as "locked" | "unlocked", since: d.lock.ts } : null };
+    }
     const p = c.power;
     const st = c.edgeStatus;
     const { zones, seatsTotal } = zoneFigures(opts.layout?.(centerId) ?? null, Object.entries(seats));
@@ -268,9 +280,14 @@ export function createLiveState(opts: LiveOptions = {}): LiveState {
         case "seat":
           if (newer(c.seats.get(e.seat), e)) c.seats.set(e.seat, e);
           return;
-        case "door":
-          if (newer(c.doors.get(e.door), e)) c.doors.set(e.door, e);
+        case "door": {
+          const d = c.doors.get(e.door) ?? { contact: null, lock: null };
+          c.doors.set(e.door, d);
+          if (LOCK_STATES.has(e.state)) {
+            if (newer(d.lock, e)) d.lock = e;
+          } else if (newer(d.contact, e)) d.contact = e;
           return;
+        }
         case "power":
           if (newer(c.power, e)) c.power = e;
           return;

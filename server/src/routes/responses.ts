@@ -20,7 +20,13 @@ export const SeatLiveSchema = z.object({ zone: z.string(), state: SeatEvent.shap
 export const ZoneLiveSchema = z
   .object({ name: z.string().nullable(), occupied: z.number().int().min(0), total: z.number().int().min(0) })
   .strict();
-export const DoorLiveSchema = z.object({ state: DoorEvent.shape.state, since: Ms }).strict();
+export const DoorLiveSchema = z
+  .object({
+    state: DoorEvent.shape.state.describe("the contact's state; a door without a contact sensor: the lock's"),
+    since: Ms,
+    lock: z.object({ state: z.enum(["locked", "unlocked"]), since: Ms }).strict().nullable(),
+  })
+  .strict();
 export const PowerLiveSchema = z
   .object({ source: PowerSource, link: PowerEvent.shape.link, ups: UpsMetrics.nullable(), since: Ms })
   .strict();

@@ -178,7 +178,8 @@ function Doors(p: { ctx: Ctx; live: CenterLive | null }) {
   return html`<ul class="doors">
     ${doors.map(
       ([id, d]) => html`<li class=${ALARM_DOOR_STATES.has(d.state) ? "door door-alarm" : "door"} data-testid=${`door-${id}`} data-state=${d.state}>
-        <strong>${id}</strong> ${p.ctx.t(`door_${d.state}`)} <time>${fmtTime(d.since)}</time></li>`,
+        <strong>${id}</strong> ${p.ctx.t(`door_${d.state}`)} <time>${fmtTime(d.since)}</time>
+        ${d.lock && d.lock.state !== d.state ? html` <span class="muted" data-testid=${`door-lock-${id}`}>· ${p.ctx.t(`door_${d.lock.state}`)}</span>` : null}</li>`,
     )}
   </ul>`;
 }
