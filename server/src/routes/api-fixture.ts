@@ -1,3 +1,4 @@
+import type { HazriEvent } from "../../../protocol/events.ts";
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -89,3 +90,23 @@ export async function makeApiApp(o: { limits?: LimitOptions; influxAnswer?: (q: 
 }
 
 export const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** A granted badge event for the API tests (live state, SSE). */
+export const badge = (centerId: string, seq: number, memberId: string, direction: "in" | "out" = "in"): HazriEvent => ({
+  v: 1,
+  centerId,
+  bootId: "boot-0001",
+  seq,
+  ts: 1_763_600_000_000 + seq,
+  mono: seq,
+  synced: true,
+  type: "badge",
+  door: "main",
+  reader: "r1",
+  direction,
+  cardId: "A1",
+  memberId,
+  decision: "granted",
+  reason: "ok",
+  flagged: false,
+});

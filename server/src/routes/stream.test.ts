@@ -3,31 +3,12 @@ import http from "node:http";
 import type net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { HazriEvent } from "../../../protocol/events.ts";
-import { auth, makeApiApp } from "./api-fixture.ts";
+import { auth, badge, makeApiApp } from "./api-fixture.ts";
 
 let fx: Awaited<ReturnType<typeof makeApiApp>> | undefined;
 afterEach(async () => {
   await fx?.app.close();
   fx = undefined;
-});
-
-const badge = (centerId: string, seq: number, memberId: string): HazriEvent => ({
-  v: 1,
-  centerId,
-  bootId: "boot-0001",
-  seq,
-  ts: 1_763_600_000_000 + seq,
-  mono: seq,
-  synced: true,
-  type: "badge",
-  door: "main",
-  reader: "r1",
-  direction: "in",
-  cardId: "A1",
-  memberId,
-  decision: "granted",
-  reason: "ok",
-  flagged: false,
 });
 
 async function seeded() {
